@@ -7,7 +7,9 @@ internal sealed record Migration(int Version, string Description, IReadOnlyList<
 /// The schema as an ordered list of migrations. A database records in <c>schema_version</c>
 /// every version applied to it; start-up applies the missing ones. Never edit a released
 /// migration: append a new one. Every statement is written in SQL that PostgreSQL accepts too
-/// (TEXT/INTEGER columns, composite primary keys, no SQLite-only functions or rowid use).
+/// (TEXT/INTEGER columns, composite primary keys, no SQLite-only functions or rowid use), but for
+/// <c>WITHOUT ROWID</c>, which tells SQLite to keep a table in its primary key's B-tree (what a
+/// PostgreSQL table with a primary key index is anyway).
 /// </summary>
 internal static class Schema
 {
@@ -117,6 +119,30 @@ internal static class Schema
         new Migration(7, "resources by type and scope",
         [
             "CREATE INDEX ix_resources_type_scope ON resources (type, account_id, region)",
+        ]),
+        // Index entries keyed by what finds them (name, value) and nothing else, and each resource's
+        // own entries kept in its row: a write reads them there, and deletes and inserts only the
+        // entries that changed, each by its whole key. The table before also had a key per
+        // resource and a rowid table: three B-trees, each changed at random places by every write
+        // (a tag on 100 instances wrote ~230 pages of log; now ~130). Entries are re-derived at
+        // start-up: every row is stale.
+        new Migration(8, "index entries keyed by name and value",
+        [
+            "DROP INDEX ix_resource_index_value",
+            "DROP TABLE resource_index",
+            """
+            CREATE TABLE index_entries (
+                account_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                type TEXT NOT NULL,
+                id TEXT NOT NULL,
+                PRIMARY KEY (account_id, region, name, value, type, id)
+            ) WITHOUT ROWID
+            """,
+            "ALTER TABLE resources ADD COLUMN index_entries TEXT NOT NULL DEFAULT ''",
+            "UPDATE resources SET index_version = 0",
         ]),
     ];
 

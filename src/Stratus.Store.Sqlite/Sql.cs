@@ -28,26 +28,6 @@ internal static class Sql
     public const string ListResourcesOfEveryAccount =
         "SELECT account_id, region, type, id, document, created_at, version FROM resources WHERE region = @region AND type = @type ORDER BY account_id, id";
 
-    public const string PutResource =
-        """
-        INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version)
-        VALUES (@account_id, @region, @type, @id, @document, @created_at, @index_version, @version)
-        ON CONFLICT (account_id, region, type, id)
-        DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version, version = excluded.version
-        """;
-
-    public const string DeleteIndexEntries =
-        "DELETE FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";
-
-    /// <summary>
-    /// One statement for <paramref name="count"/> index entries <c>(@n0, @v0)</c>...; a repeated
-    /// entry (the padding of a bucketed list) is inserted once.
-    /// </summary>
-    public static string InsertIndexEntries(int count) =>
-        "INSERT INTO resource_index (account_id, region, type, id, name, value) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @id, @n{i}, @v{i})"))) +
-        " ON CONFLICT (account_id, region, type, id, name, value) DO NOTHING";
-
     /// <summary>Rows indexed under older rules, by the index_version index (no ORDER BY: sorting by key scanned every row at each start).</summary>
     public const string ListIndexStale =
         """
@@ -111,14 +91,14 @@ internal static class Sql
         {
             var (names, values) = conditions[k];
             var c = "c" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            text.Append(" AND id IN (SELECT id FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND name IN (")
+            text.Append(" AND id IN (SELECT id FROM index_entries WHERE account_id = @account_id AND region = @region AND name IN (")
                 .Append(Parameters(c + "n", names)).Append(')');
             if (values > 0)
             {
                 text.Append(" AND value IN (").Append(Parameters(c + "v", values)).Append(')');
             }
 
-            text.Append(')');
+            text.Append(" AND type = @type)");
         }
 
         if (keyset)
@@ -132,12 +112,13 @@ internal static class Sql
 
     /// <summary>
     /// An upsert of <paramref name="count"/> resources of one account, region and type:
-    /// <c>(@i0, @d0, @c0, @v0, @s0)</c>... for id, document, created_at, index_version and version.
+    /// <c>(@i0, @d0, @c0, @v0, @s0, @x0)</c>... for id, document, created_at, index_version, version
+    /// and the encoded index entries (<see cref="IndexEntryText"/>).
     /// </summary>
     public static string PutResources(int count) =>
-        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i})"))) +
-        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version, version = excluded.version";
+        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version, index_entries) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i}, @x{i})"))) +
+        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version, version = excluded.version, index_entries = excluded.index_entries";
 
     /// <summary>
     /// <see cref="PutResources"/> for writes that replace only some of the resources' index entries:
@@ -146,9 +127,13 @@ internal static class Sql
     /// random place, per resource.
     /// </summary>
     public static string PutResourcesKeepingIndexVersion(int count) =>
-        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i})"))) +
-        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, version = excluded.version";
+        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version, index_entries) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i}, @x{i})"))) +
+        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, version = excluded.version, index_entries = excluded.index_entries";
+
+    /// <summary>The encoded index entries of the resources <c>@i0</c>... of one account, region and type.</summary>
+    public static string IndexEntriesOf(int count) =>
+        $"SELECT id, index_entries FROM resources WHERE account_id = @account_id AND region = @region AND type = @type AND id IN ({Parameters("i", count)})";
 
     /// <summary>The last version a committed write of a resource was stamped with (0 when none).</summary>
     public const string LastVersion = "SELECT value FROM resource_versions WHERE name = 'resources'";
@@ -157,29 +142,29 @@ internal static class Sql
     public const string SetLastVersion = "UPDATE resource_versions SET value = @value WHERE name = 'resources'";
 
     /// <summary>
-    /// Deletes the index entries named <c>@n0</c>... of the resources <c>@i0</c>... of one
-    /// account, region and type.
+    /// Deletes <paramref name="count"/> index entries <c>(@e0, @n0, @v0)</c>... (resource id, name,
+    /// value) of one account, region and type. The list is a subquery so that each entry is found
+    /// by a seek on the whole key: as a row value list or ORed conditions SQLite chose to scan
+    /// every entry of the region instead.
     /// </summary>
-    public static string DeleteNamedIndexEntriesOf(int ids, int names) =>
-        $"DELETE FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND id IN ({Parameters("i", ids)}) AND name IN ({Parameters("n", names)})";
-
-    /// <summary>Deletes the index entries of the resources <c>@i0</c>... of one account, region and type.</summary>
-    public static string DeleteIndexEntriesOf(int count) =>
-        $"DELETE FROM resource_index WHERE account_id = @account_id AND region = @region AND type = @type AND id IN ({Parameters("i", count)})";
+    public static string DeleteIndexEntries(int count) =>
+        "DELETE FROM index_entries WHERE account_id = @account_id AND region = @region AND type = @type AND (name, value, id) IN (SELECT column1, column2, column3 FROM (VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@n{i}, @v{i}, @e{i})"))) +
+        ") AS removed)";
 
     /// <summary>
     /// Inserts <paramref name="count"/> index entries <c>(@e0, @n0, @v0)</c>... (resource id, name,
     /// value) of one account, region and type; a repeated entry is inserted once.
     /// </summary>
-    public static string InsertIndexEntriesOf(int count) =>
-        "INSERT INTO resource_index (account_id, region, type, id, name, value) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @e{i}, @n{i}, @v{i})"))) +
-        " ON CONFLICT (account_id, region, type, id, name, value) DO NOTHING";
+    public static string InsertIndexEntries(int count) =>
+        "INSERT INTO index_entries (account_id, region, name, value, type, id) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @n{i}, @v{i}, @type, @e{i})"))) +
+        " ON CONFLICT (account_id, region, name, value, type, id) DO NOTHING";
 
-    /// <summary>Index entries by name prefix (<c>@name_from</c> to <c>@name_to</c>) and optional lists.</summary>
-    public static string ListIndex(bool prefix, int types, int ids, int names, int values)
+    /// <summary>Index entries by name prefix (<c>@name_from</c> to <c>@name_to</c>) and optional lists, through their key.</summary>
+    public static string ListIndex(bool prefix, int types, int names, int values)
     {
-        var text = new System.Text.StringBuilder("SELECT type, id, name, value FROM resource_index WHERE account_id = @account_id AND region = @region");
+        var text = new System.Text.StringBuilder("SELECT type, id, name, value FROM index_entries WHERE account_id = @account_id AND region = @region");
         if (prefix)
         {
             text.Append(" AND name >= @name_from AND name < @name_to");
@@ -194,11 +179,19 @@ internal static class Sql
         }
 
         List("type", "t", types);
-        List("id", "i", ids);
         List("name", "n", names);
         List("value", "v", values);
         return text.Append(" ORDER BY id, name, value").ToString();
     }
+
+    /// <summary>
+    /// The encoded index entries of the resources <c>@i0</c>... of one account and region, of the
+    /// types <c>@t0</c>... (every type when <paramref name="types"/> is 0).
+    /// </summary>
+    public static string IndexEntriesOfIds(int types, int ids) =>
+        "SELECT type, id, index_entries FROM resources WHERE account_id = @account_id AND region = @region" +
+        (types > 0 ? $" AND type IN ({Parameters("t", types)})" : "") +
+        $" AND id IN ({Parameters("i", ids)})";
 
     public const string DeleteResource =
         "DELETE FROM resources WHERE account_id = @account_id AND region = @region AND type = @type AND id = @id";

@@ -178,9 +178,14 @@ internal abstract class SqliteSession : IStoreSession
             return [];
         }
 
+        if (query.Ids is not null)
+        {
+            return await ListIndexOfIdsAsync(accountId, region, query, cancellationToken).ConfigureAwait(false);
+        }
+
         int Size(IReadOnlyList<string>? list) => list is null ? 0 : Sql.Bucket(list.Count);
         var prefix = query.NamePrefix.Length > 0;
-        var command = Command(Sql.ListIndex(prefix, Size(query.Types), Size(query.Ids), Size(query.Names), Size(query.Values)))
+        var command = Command(Sql.ListIndex(prefix, Size(query.Types), Size(query.Names), Size(query.Values)))
             .With("@account_id", accountId)
             .With("@region", region);
         if (prefix)
@@ -191,7 +196,7 @@ internal abstract class SqliteSession : IStoreSession
             command.With("@name_from", query.NamePrefix).With("@name_to", query.NamePrefix[..^1] + (char)(last + 1));
         }
 
-        foreach (var (list, p) in new[] { (query.Types, "t"), (query.Ids, "i"), (query.Names, "n"), (query.Values, "v") })
+        foreach (var (list, p) in new[] { (query.Types, "t"), (query.Names, "n"), (query.Values, "v") })
         {
             if (list is not null)
             {
@@ -209,6 +214,55 @@ internal abstract class SqliteSession : IStoreSession
             }
         }
 
+        return rows;
+    }
+
+    /// <summary>
+    /// <see cref="ListIndexAsync"/> for a list of resource ids: their entries as kept in their rows,
+    /// found by key (by type and id), then narrowed and ordered as the entries' table would.
+    /// </summary>
+    private async Task<IReadOnlyList<IndexRow>> ListIndexOfIdsAsync(string accountId, string region, IndexEntryQuery query, CancellationToken cancellationToken)
+    {
+        var names = query.Names?.ToHashSet(StringComparer.Ordinal);
+        var values = query.Values?.ToHashSet(StringComparer.Ordinal);
+        var rows = new List<IndexRow>();
+        foreach (var ids in query.Ids!.Distinct(StringComparer.Ordinal).Chunk(256))
+        {
+            var types = query.Types?.Distinct(StringComparer.Ordinal).ToList();
+            var typeSize = types is null ? 0 : Sql.Bucket(types.Count);
+            var idSize = Sql.Bucket(ids.Length);
+            var command = Command(Sql.IndexEntriesOfIds(typeSize, idSize)).With("@account_id", accountId).With("@region", region);
+            if (types is not null)
+            {
+                BindList(command, "t", types, typeSize);
+            }
+
+            BindList(command, "i", ids, idSize);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var (type, id) = (reader.GetString(0), reader.GetString(1));
+                    foreach (var entry in IndexEntryText.Decode(reader.GetString(2)))
+                    {
+                        if (entry.Name.StartsWith(query.NamePrefix, StringComparison.Ordinal)
+                            && (names is null || names.Contains(entry.Name)) && (values is null || values.Contains(entry.Value)))
+                        {
+                            rows.Add(new IndexRow(type, id, entry.Name, entry.Value));
+                        }
+                    }
+                }
+            }
+        }
+
+        rows.Sort(static (a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Id, b.Id);
+            c = c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
+            c = c != 0 ? c : string.CompareOrdinal(a.Value, b.Value);
+            return c != 0 ? c : string.CompareOrdinal(a.Type, b.Type);
+        });
         return rows;
     }
 
@@ -445,34 +499,10 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
         }
     }
 
-    public async Task PutAsync(StoredResource resource, CancellationToken cancellationToken = default)
+    public Task PutAsync(StoredResource resource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        var key = resource.Key;
-        await Command(Sql.PutResource)
-            .With("@account_id", key.AccountId)
-            .With("@region", key.Region)
-            .With("@type", key.Type)
-            .With("@id", key.Id)
-            .With("@document", resource.Document)
-            .With("@created_at", Timestamps.ToText(resource.CreatedAt))
-            .With("@index_version", resource.IndexVersion)
-            .With("@version", await NextVersionAsync(cancellationToken).ConfigureAwait(false))
-            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await DeleteIndexAsync(key, cancellationToken).ConfigureAwait(false);
-        // All entries in few statements (chunks of IndexChunk), each size rounded up to a bucket.
-        foreach (var chunk in resource.Index.Chunk(IndexChunk))
-        {
-            var size = Sql.Bucket(chunk.Length);
-            var command = Command(Sql.InsertIndexEntries(size))
-                .With("@account_id", key.AccountId)
-                .With("@region", key.Region)
-                .With("@type", key.Type)
-                .With("@id", key.Id);
-            BindList(command, "n", chunk.Select(e => e.Name).ToList(), size);
-            BindList(command, "v", chunk.Select(e => e.Value).ToList(), size);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        return PutManyAsync([resource], null, cancellationToken);
     }
 
     public Task PutManyAsync(IReadOnlyList<StoredResource> resources, CancellationToken cancellationToken = default) =>
@@ -533,25 +563,62 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     }
 
     /// <summary>
-    /// Resources written by one multi-row upsert, and index entries by one multi-row insert. Small
-    /// on purpose: SQLite finds each named parameter by a linear search of the statement's
-    /// parameters, so binding a statement of n parameters costs O(n²) (a 256-entry insert, 768
-    /// parameters, spent more on binding than on inserting), and a statement's size is rounded up to
-    /// a bucket whose padding repeats the last row (up to half the rows of a large one written twice).
+    /// Resources written by one multi-row upsert, and index entries by one multi-row insert or
+    /// delete. Small on purpose: SQLite finds each named parameter by a linear search of the
+    /// statement's parameters, so binding a statement of n parameters costs O(n²) (a 256-entry
+    /// insert, 768 parameters, spent more on binding than on inserting), and a statement's size is
+    /// rounded up to a bucket whose padding repeats the last row (up to half the rows of a large
+    /// one written twice).
     /// </summary>
     private const int ResourceChunk = 32;
 
     /// <inheritdoc cref="ResourceChunk"/>
-    private const int IndexChunk = 64;
+    private const int IndexChunk = 32;
 
     /// <summary>
-    /// Up to <see cref="ResourceChunk"/> resources of one account, region and type: one upsert, one
-    /// delete of their index entries (only those named in <paramref name="names"/> when given), one
-    /// insert per <see cref="IndexChunk"/> entries.
+    /// Up to <see cref="ResourceChunk"/> resources of one account, region and type: their index
+    /// entries as their rows keep them, one upsert, then the entries that changed: those no longer
+    /// there deleted and the new ones inserted, <see cref="IndexChunk"/> to a statement. With
+    /// <paramref name="names"/>, the resources' entries of other names are kept as they are.
     /// </summary>
     private async Task PutChunkAsync(string accountId, string region, string type, StoredResource[] chunk, List<string>? names, CancellationToken cancellationToken)
     {
         var size = Sql.Bucket(chunk.Length);
+        var before = await IndexEntriesOfAsync(accountId, region, type, chunk.Select(r => r.Key.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        var removed = new List<(string Id, IndexEntry Entry)>();
+        var added = new List<(string Id, IndexEntry Entry)>();
+        var encoded = new string[chunk.Length];
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            var id = chunk[i].Key.Id;
+            var old = before.GetValueOrDefault(id) ?? [];
+            var now = new List<IndexEntry>(old.Count + chunk[i].Index.Count);
+            var seen = new HashSet<IndexEntry>();
+            if (names is not null)
+            {
+                foreach (var entry in old)
+                {
+                    if (!names.Contains(entry.Name) && seen.Add(entry))
+                    {
+                        now.Add(entry);
+                    }
+                }
+            }
+
+            foreach (var entry in chunk[i].Index)
+            {
+                if (seen.Add(entry))
+                {
+                    now.Add(entry);
+                }
+            }
+
+            var had = old.ToHashSet();
+            removed.AddRange(old.Where(e => !seen.Contains(e)).Select(e => (id, e)));
+            added.AddRange(now.Where(e => !had.Contains(e)).Select(e => (id, e)));
+            encoded[i] = IndexEntryText.Encode(now);
+        }
+
         var put = Command(names is null ? Sql.PutResources(size) : Sql.PutResourcesKeepingIndexVersion(size))
             .With("@account_id", accountId).With("@region", region).With("@type", type);
         var versions = new long[chunk.Length];
@@ -566,60 +633,69 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             var last = Math.Min(i, chunk.Length - 1);
             var r = chunk[last];
             var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var at = 3 + (5 * i);
+            var at = 3 + (6 * i);
             put.WithAt(at, "@i" + n, r.Key.Id)
                 .WithAt(at + 1, "@d" + n, r.Document)
                 .WithAt(at + 2, "@c" + n, Timestamps.ToText(r.CreatedAt))
                 .WithAt(at + 3, "@v" + n, (long)r.IndexVersion)
-                .WithAt(at + 4, "@s" + n, versions[last]);
+                .WithAt(at + 4, "@s" + n, versions[last])
+                .WithAt(at + 5, "@x" + n, encoded[last]);
         }
 
         await put.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        if (names is null)
+        await WriteIndexEntriesAsync(Sql.DeleteIndexEntries, accountId, region, type, removed, cancellationToken).ConfigureAwait(false);
+        await WriteIndexEntriesAsync(Sql.InsertIndexEntries, accountId, region, type, added, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The index entries the rows of <paramref name="ids"/> keep, by id (absent: no row).</summary>
+    private async Task<Dictionary<string, List<IndexEntry>>> IndexEntriesOfAsync(string accountId, string region, string type, List<string> ids, CancellationToken cancellationToken)
+    {
+        var size = Sql.Bucket(ids.Count);
+        var command = Command(Sql.IndexEntriesOf(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
+        BindList(command, "i", ids, size);
+        var entries = new Dictionary<string, List<IndexEntry>>(ids.Count, StringComparer.Ordinal);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            var delete = Command(Sql.DeleteIndexEntriesOf(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
-            BindList(delete, "i", chunk.Select(r => r.Key.Id).ToList(), size);
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else if (names.Count > 0)
-        {
-            foreach (var nameChunk in names.Chunk(256))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var nameSize = Sql.Bucket(nameChunk.Length);
-                var delete = Command(Sql.DeleteNamedIndexEntriesOf(size, nameSize)).With("@account_id", accountId).With("@region", region).With("@type", type);
-                BindList(delete, "i", chunk.Select(r => r.Key.Id).ToList(), size);
-                BindList(delete, "n", nameChunk, nameSize);
-                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                entries[reader.GetString(0)] = IndexEntryText.Decode(reader.GetString(1));
             }
         }
 
-        foreach (var entries in chunk.SelectMany(r => r.Index.Select(e => (r.Key.Id, e.Name, e.Value))).Chunk(IndexChunk))
+        return entries;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="statement"/> (an insert or delete of <c>(@e0, @n0, @v0)</c>...) over
+    /// <paramref name="entries"/>, <see cref="IndexChunk"/> at a time.
+    /// </summary>
+    private async Task WriteIndexEntriesAsync(Func<int, string> statement, string accountId, string region, string type, List<(string Id, IndexEntry Entry)> entries, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in entries.Chunk(IndexChunk))
         {
-            var count = Sql.Bucket(entries.Length);
-            var insert = Command(Sql.InsertIndexEntriesOf(count)).With("@account_id", accountId).With("@region", region).With("@type", type);
+            var count = Sql.Bucket(chunk.Length);
+            var command = Command(statement(count)).With("@account_id", accountId).With("@region", region).With("@type", type);
             for (var i = 0; i < count; i++)
             {
-                var (id, name, value) = entries[Math.Min(i, entries.Length - 1)];
+                var (id, entry) = chunk[Math.Min(i, chunk.Length - 1)];
                 var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var at = 3 + (3 * i);
-                insert.WithAt(at, "@e" + n, id).WithAt(at + 1, "@n" + n, name).WithAt(at + 2, "@v" + n, value);
+                command.WithAt(at, "@e" + n, id).WithAt(at + 1, "@n" + n, entry.Name).WithAt(at + 2, "@v" + n, entry.Value);
             }
 
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task DeleteIndexAsync(ResourceKey key, CancellationToken cancellationToken) =>
-        await Command(Sql.DeleteIndexEntries)
-            .With("@account_id", key.AccountId)
-            .With("@region", key.Region)
-            .With("@type", key.Type)
-            .With("@id", key.Id)
-            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
     public async Task<bool> DeleteAsync(ResourceKey key, CancellationToken cancellationToken = default)
     {
-        await DeleteIndexAsync(key, cancellationToken).ConfigureAwait(false);
+        var before = await IndexEntriesOfAsync(key.AccountId, key.Region, key.Type, [key.Id], cancellationToken).ConfigureAwait(false);
+        if (before.TryGetValue(key.Id, out var entries))
+        {
+            await WriteIndexEntriesAsync(Sql.DeleteIndexEntries, key.AccountId, key.Region, key.Type, entries.ConvertAll(e => (key.Id, e)), cancellationToken).ConfigureAwait(false);
+        }
+
         var deleted = await Command(Sql.DeleteResource)
             .With("@account_id", key.AccountId)
             .With("@region", key.Region)

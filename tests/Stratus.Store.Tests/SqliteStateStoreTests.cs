@@ -205,6 +205,41 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
     }
 
     [Fact]
+    public async Task VersionSevenDatabase_MarksEveryRowForReindexing_AndIndexesAgainThroughItsRow()
+    {
+        // A database whose index entries lived in resource_index (keyed per resource): after the
+        // upgrade every row is stale (start-up re-derives its entries) and writes go on as usual.
+        await Store.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+        Directory.CreateDirectory(_directory);
+        using (var raw = OpenRaw())
+        {
+            using var command = raw.CreateCommand();
+            command.CommandText = Schema.CreateVersionTable + ";" + string.Join(";", Schema.Migrations.Take(7).SelectMany(m => m.Statements)) +
+                ";" + string.Join(";", Enumerable.Range(1, 7).Select(v => $"INSERT INTO schema_version VALUES ({v}, 'v{v}', '2026-01-01T00:00:00.0000000Z')")) +
+                ";INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version) VALUES ('111111111111', 'us-east-1', 'instance', 'i-1', '{}', '2026-01-01T00:00:00.0000000Z', 1, 3)" +
+                ";INSERT INTO resource_index VALUES ('111111111111', 'us-east-1', 'instance', 'i-1', 'tag:Name', 'web')";
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = OpenStore();
+        await store.InitializeAsync();
+        await using (var tx = await store.BeginWriteAsync())
+        {
+            var stale = Assert.Single(await tx.ListIndexStaleAsync(1, 10));
+            Assert.Equal("i-1", stale.Id);
+            Assert.Empty(await tx.FindAsync("111111111111", "us-east-1", "instance", [IndexCondition.Equal("tag:Name", ["web"])]));
+            await tx.PutManyAsync([stale with { Index = [new IndexEntry("tag:Name", "web")], IndexVersion = 1 }]);
+            await tx.CommitAsync();
+        }
+
+        await using var session = await store.OpenReadAsync();
+        Assert.Empty(await session.ListIndexStaleAsync(1, 10));
+        Assert.Equal("i-1", Assert.Single(await session.FindAsync("111111111111", "us-east-1", "instance", [IndexCondition.Equal("tag:Name", ["web"])])).Id);
+        Assert.Equal(new IndexRow("instance", "i-1", "tag:Name", "web"), Assert.Single(await session.ListIndexAsync("111111111111", "us-east-1", new IndexEntryQuery("tag:") { Ids = ["i-1"], Types = ["instance"] })));
+    }
+
+    [Fact]
     public async Task VersionOneDatabase_KeepsItsIdempotencyRecordsAsXmlText()
     {
         // A database as the first schema left it: the response is EC2 XML text, no content type.
@@ -255,8 +290,14 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
         string[] sqliteOnly = ["OR REPLACE", "OR IGNORE", "ROWID", "AUTOINCREMENT", "WITHOUT", "PRAGMA", "DATETIME(", "STRFTIME(", "JULIANDAY(", "IFNULL(", "GLOB", "COLLATE", "?"];
 
         Assert.True(statements.Count > 15);
-        foreach (var statement in statements)
+        foreach (var text in statements)
         {
+            // The one allowed SQLite-only clause: a table kept in its primary key's B-tree, which
+            // is what a PostgreSQL table with a primary key is anyway, so its schema leaves it out.
+            const string WithoutRowid = ") WITHOUT ROWID";
+            var statement = text.TrimStart().StartsWith("CREATE TABLE", StringComparison.Ordinal) && text.TrimEnd().EndsWith(WithoutRowid, StringComparison.Ordinal)
+                ? text.TrimEnd()[..^(WithoutRowid.Length - 1)]
+                : text;
             foreach (var token in sqliteOnly)
             {
                 Assert.DoesNotContain(token, statement.ToUpperInvariant(), StringComparison.Ordinal);
@@ -288,6 +329,46 @@ public sealed class SqliteStateStoreTests(ITestOutputHelper output) : StateStore
 
         Assert.Contains(plan, p => p.Contains("SEARCH resources USING INDEX ix_resources_region_type", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, p => p.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void IndexEntryStatements_SeekTheirKeys_InsteadOfScanningTheRegion()
+    {
+        // A write deletes a resource's changed entries one by one by their whole key; a scan of the
+        // region's entries per statement made a tag write on 100 instances of 1,000 take 30 ms.
+        List<string> Plan(string sql, int count)
+        {
+            using var raw = OpenRaw();
+            using var command = raw.CreateCommand();
+            command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+            foreach (var name in new[] { "@account_id", "@region", "@type" })
+            {
+                command.Parameters.AddWithValue(name, "x");
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                foreach (var p in new[] { "@e", "@n", "@v", "@i" })
+                {
+                    command.Parameters.AddWithValue(p + i.ToString(CultureInfo.InvariantCulture), "x" + i.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+
+            var plan = new List<string>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+
+            return plan;
+        }
+
+        var delete = Plan(Sql.DeleteIndexEntries(32), 32);
+        Assert.Contains(delete, p => p.Contains("SEARCH index_entries USING PRIMARY KEY (account_id=? AND region=? AND name=? AND value=? AND type=? AND id=?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(delete, p => p.StartsWith("SCAN index_entries", StringComparison.Ordinal));
+        var rows = Plan(Sql.IndexEntriesOf(32), 32);
+        Assert.Contains(rows, p => p.StartsWith("SEARCH resources USING INDEX", StringComparison.Ordinal) && p.Contains("account_id=?", StringComparison.Ordinal) && p.EndsWith("id=?)", StringComparison.Ordinal));
     }
 
     // ---- lifetime ---------------------------------------------------------------------------

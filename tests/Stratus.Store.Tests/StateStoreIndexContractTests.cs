@@ -99,6 +99,14 @@ public abstract partial class StateStoreContractTests
         Assert.Equal(6, (await List(new IndexEntryQuery(""))).Count);
         Assert.Equal(["vol-1"], (await List(new IndexEntryQuery("tag:") { Types = ["volume"] })).Select(r => r.Id));
         Assert.Equal(["i-2", "i-2"], (await List(new IndexEntryQuery("tag:") { Ids = ["i-2", "i-404"] })).Select(r => r.Id));
+        // With ids, every other list still narrows, and the order is id, name, value.
+        Assert.Equal(
+            [new IndexRow("instance", "i-1", "tag:a", "1"), new IndexRow("instance", "i-2", "tag:a", "1"), new IndexRow("instance", "i-2", "tag:b", "2"), new IndexRow("volume", "vol-1", "tag:a", "x")],
+            await List(new IndexEntryQuery("tag:") { Ids = ["vol-1", "i-2", "i-1", "i-3", "i-2"] }));
+        Assert.Equal([new IndexRow("instance", "i-2", "tag:b", "2")], await List(new IndexEntryQuery("tag:") { Ids = ["i-2", "i-1"], Names = ["tag:b"] }));
+        Assert.Equal(["i-1", "i-2"], (await List(new IndexEntryQuery("tag:") { Ids = ["i-2", "i-1", "vol-1"], Values = ["1"] })).Select(r => r.Id));
+        Assert.Equal(["vol-1"], (await List(new IndexEntryQuery("") { Ids = ["i-2", "vol-1"], Types = ["volume"], Names = ["tag:a", "tag;"] })).Select(r => r.Id).Distinct());
+        Assert.Equal(["running"], (await List(new IndexEntryQuery("st") { Ids = ["i-2"] })).Select(r => r.Value));
         Assert.Equal(["i-1", "i-2"], (await List(new IndexEntryQuery("tag:") { Names = ["tag:a"], Values = ["1"] })).Select(r => r.Id));
         Assert.Empty(await List(new IndexEntryQuery("tag:") { Ids = [] }));
     }
