@@ -9,6 +9,13 @@ internal abstract class SqliteSession : IStoreSession
 
     private protected StoreConnection Connection { get; }
 
+    /// <inheritdoc cref="StoreConnection.Statement"/>
+    private protected RawStatement Statement(string sql)
+    {
+        EnsureOpen();
+        return Connection.Statement(sql);
+    }
+
     /// <summary>Throws when the session can no longer be used.</summary>
     private protected abstract void EnsureOpen();
 
@@ -583,8 +590,9 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     /// </summary>
     private async Task PutChunkAsync(string accountId, string region, string type, StoredResource[] chunk, List<string>? names, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var size = Sql.Bucket(chunk.Length);
-        var before = await IndexEntriesOfAsync(accountId, region, type, chunk.Select(r => r.Key.Id).ToList(), cancellationToken).ConfigureAwait(false);
+        var before = IndexEntriesOf(accountId, region, type, chunk.Select(r => r.Key.Id).ToList());
         var removed = new List<(string Id, IndexEntry Entry)>();
         var added = new List<(string Id, IndexEntry Entry)>();
         var encoded = new string[chunk.Length];
@@ -619,8 +627,8 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             encoded[i] = IndexEntryText.Encode(now);
         }
 
-        var put = Command(names is null ? Sql.PutResources(size) : Sql.PutResourcesKeepingIndexVersion(size))
-            .With("@account_id", accountId).With("@region", region).With("@type", type);
+        var put = Statement(names is null ? Sql.PutResources(size) : Sql.PutResourcesKeepingIndexVersion(size))
+            .Bind("@account_id", accountId).Bind("@region", region).Bind("@type", type);
         var versions = new long[chunk.Length];
         for (var i = 0; i < chunk.Length; i++)
         {
@@ -633,36 +641,31 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
             var last = Math.Min(i, chunk.Length - 1);
             var r = chunk[last];
             var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var at = 3 + (6 * i);
-            put.WithAt(at, "@i" + n, r.Key.Id)
-                .WithAt(at + 1, "@d" + n, r.Document)
-                .WithAt(at + 2, "@c" + n, Timestamps.ToText(r.CreatedAt))
-                .WithAt(at + 3, "@v" + n, (long)r.IndexVersion)
-                .WithAt(at + 4, "@s" + n, versions[last])
-                .WithAt(at + 5, "@x" + n, encoded[last]);
+            put.Bind("@i" + n, r.Key.Id)
+                .Bind("@d" + n, r.Document)
+                .Bind("@c" + n, Timestamps.ToText(r.CreatedAt))
+                .Bind("@v" + n, r.IndexVersion)
+                .Bind("@s" + n, versions[last])
+                .Bind("@x" + n, encoded[last]);
         }
 
-        await put.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await WriteIndexEntriesAsync(Sql.DeleteIndexEntries, accountId, region, type, removed, cancellationToken).ConfigureAwait(false);
-        await WriteIndexEntriesAsync(Sql.InsertIndexEntries, accountId, region, type, added, cancellationToken).ConfigureAwait(false);
+        put.Execute();
+        WriteIndexEntries(Sql.DeleteIndexEntries, accountId, region, type, removed);
+        WriteIndexEntries(Sql.InsertIndexEntries, accountId, region, type, added);
     }
 
     /// <summary>The index entries the rows of <paramref name="ids"/> keep, by id (absent: no row).</summary>
-    private async Task<Dictionary<string, List<IndexEntry>>> IndexEntriesOfAsync(string accountId, string region, string type, List<string> ids, CancellationToken cancellationToken)
+    private Dictionary<string, List<IndexEntry>> IndexEntriesOf(string accountId, string region, string type, List<string> ids)
     {
         var size = Sql.Bucket(ids.Count);
-        var command = Command(Sql.IndexEntriesOf(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
-        BindList(command, "i", ids, size);
-        var entries = new Dictionary<string, List<IndexEntry>>(ids.Count, StringComparer.Ordinal);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        var command = Statement(Sql.IndexEntriesOf(size)).Bind("@account_id", accountId).Bind("@region", region).Bind("@type", type);
+        for (var i = 0; i < size; i++)
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                entries[reader.GetString(0)] = IndexEntryText.Decode(reader.GetString(1));
-            }
+            command.Bind("@i" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), ids[Math.Min(i, ids.Count - 1)]);
         }
 
+        var entries = new Dictionary<string, List<IndexEntry>>(ids.Count, StringComparer.Ordinal);
+        command.Read(row => entries[row.GetString(0)] = IndexEntryText.Decode(row.GetString(1)));
         return entries;
     }
 
@@ -670,30 +673,28 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
     /// Runs <paramref name="statement"/> (an insert or delete of <c>(@e0, @n0, @v0)</c>...) over
     /// <paramref name="entries"/>, <see cref="IndexChunk"/> at a time.
     /// </summary>
-    private async Task WriteIndexEntriesAsync(Func<int, string> statement, string accountId, string region, string type, List<(string Id, IndexEntry Entry)> entries, CancellationToken cancellationToken)
+    private void WriteIndexEntries(Func<int, string> statement, string accountId, string region, string type, List<(string Id, IndexEntry Entry)> entries)
     {
         foreach (var chunk in entries.Chunk(IndexChunk))
         {
             var count = Sql.Bucket(chunk.Length);
-            var command = Command(statement(count)).With("@account_id", accountId).With("@region", region).With("@type", type);
+            var command = Statement(statement(count)).Bind("@account_id", accountId).Bind("@region", region).Bind("@type", type);
             for (var i = 0; i < count; i++)
             {
                 var (id, entry) = chunk[Math.Min(i, chunk.Length - 1)];
                 var n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                var at = 3 + (3 * i);
-                command.WithAt(at, "@e" + n, id).WithAt(at + 1, "@n" + n, entry.Name).WithAt(at + 2, "@v" + n, entry.Value);
+                command.Bind("@e" + n, id).Bind("@n" + n, entry.Name).Bind("@v" + n, entry.Value);
             }
 
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            command.Execute();
         }
     }
 
     public async Task<bool> DeleteAsync(ResourceKey key, CancellationToken cancellationToken = default)
     {
-        var before = await IndexEntriesOfAsync(key.AccountId, key.Region, key.Type, [key.Id], cancellationToken).ConfigureAwait(false);
-        if (before.TryGetValue(key.Id, out var entries))
+        if (IndexEntriesOf(key.AccountId, key.Region, key.Type, [key.Id]).TryGetValue(key.Id, out var entries))
         {
-            await WriteIndexEntriesAsync(Sql.DeleteIndexEntries, key.AccountId, key.Region, key.Type, entries.ConvertAll(e => (key.Id, e)), cancellationToken).ConfigureAwait(false);
+            WriteIndexEntries(Sql.DeleteIndexEntries, key.AccountId, key.Region, key.Type, entries.ConvertAll(e => (key.Id, e)));
         }
 
         var deleted = await Command(Sql.DeleteResource)

@@ -13,6 +13,7 @@ internal sealed class StoreConnection : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _statements = new(StringComparer.Ordinal);
 
     private StoreConnection(SqliteConnection connection) => _connection = connection;
 
@@ -137,6 +138,18 @@ internal sealed class StoreConnection : IDisposable
         return command;
     }
 
+    /// <summary>Returns the cached raw statement for <paramref name="sql"/>, preparing it once.</summary>
+    public RawStatement Statement(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+        {
+            statement = new RawStatement(_connection.Handle!, sql);
+            _statements.Add(sql, statement);
+        }
+
+        return statement;
+    }
+
     /// <summary>Bytes the connection's page cache holds now (SQLITE_DBSTATUS_CACHE_USED).</summary>
     public long CacheBytes()
     {
@@ -159,6 +172,12 @@ internal sealed class StoreConnection : IDisposable
         }
 
         _commands.Clear();
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
         _connection.Dispose();
     }
 }
