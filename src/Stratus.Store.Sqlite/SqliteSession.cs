@@ -600,13 +600,14 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
         {
             var id = chunk[i].Key.Id;
             var old = before.GetValueOrDefault(id) ?? [];
+            // Linear searches: a resource has a few entries (at most its 50 tags and a dozen
+            // attributes), and comparing them costs less than hashing their strings.
             var now = new List<IndexEntry>(old.Count + chunk[i].Index.Count);
-            var seen = new HashSet<IndexEntry>();
             if (names is not null)
             {
                 foreach (var entry in old)
                 {
-                    if (!names.Contains(entry.Name) && seen.Add(entry))
+                    if (!names.Contains(entry.Name) && !now.Contains(entry))
                     {
                         now.Add(entry);
                     }
@@ -615,15 +616,28 @@ internal sealed class SqliteWriteTransaction : SqliteSession, IStoreTransaction
 
             foreach (var entry in chunk[i].Index)
             {
-                if (seen.Add(entry))
+                if (!now.Contains(entry))
                 {
                     now.Add(entry);
                 }
             }
 
-            var had = old.ToHashSet();
-            removed.AddRange(old.Where(e => !seen.Contains(e)).Select(e => (id, e)));
-            added.AddRange(now.Where(e => !had.Contains(e)).Select(e => (id, e)));
+            foreach (var entry in old)
+            {
+                if (!now.Contains(entry))
+                {
+                    removed.Add((id, entry));
+                }
+            }
+
+            foreach (var entry in now)
+            {
+                if (!old.Contains(entry))
+                {
+                    added.Add((id, entry));
+                }
+            }
+
             encoded[i] = IndexEntryText.Encode(now);
         }
 
