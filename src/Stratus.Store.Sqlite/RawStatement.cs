@@ -87,6 +87,9 @@ internal sealed class RawStatement : IDisposable
     /// <summary>The text of a column of the current row.</summary>
     public string GetString(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
 
+    /// <summary>The integer of a column of the current row.</summary>
+    public long GetInt64(int column) => raw.sqlite3_column_int64(_statement, column);
+
     public void Dispose() => _statement.Dispose();
 
     private int IndexOf(string name) =>

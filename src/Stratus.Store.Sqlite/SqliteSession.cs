@@ -65,13 +65,26 @@ internal abstract class SqliteSession : IStoreSession
         }
 
         var results = new List<StoredResource>(distinct.Count);
-        // Large lists go in chunks: each statement shape is prepared once per connection.
+        // Large lists go in chunks: each statement shape is prepared once per connection (and
+        // bound through SQLite's API: by name, a 1,024-id statement cost half a million string
+        // comparisons per execution).
         foreach (var chunk in distinct.Chunk(1024))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var size = Sql.Bucket(chunk.Length);
-            var command = Command(Sql.GetManyResources(size)).With("@account_id", accountId).With("@region", region).With("@type", type);
-            BindList(command, "i", chunk, size);
-            results.AddRange(await ReadResourcesAsync(command, cancellationToken).ConfigureAwait(false));
+            var command = Statement(Sql.GetManyResources(size)).Bind("@account_id", accountId).Bind("@region", region).Bind("@type", type);
+            for (var i = 0; i < size; i++)
+            {
+                command.Bind("@i" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), chunk[Math.Min(i, chunk.Length - 1)]);
+            }
+
+            command.Read(row => results.Add(new StoredResource(
+                new ResourceKey(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3)),
+                row.GetString(4),
+                Timestamps.FromText(row.GetString(5)))
+            {
+                Version = row.GetInt64(6),
+            }));
         }
 
         if (results.Count > 1 && distinct.Count > 1024)
