@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Stratus.Core;
 using Stratus.Domain.Instances;
 using Stratus.Runtime.Host;
 using Stratus.Runtime.Images;
@@ -34,7 +35,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
     private readonly IHostNetwork _network;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<string, Guest> _guests = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
+    private readonly KeyedGate _gates = new();
 
     internal ContainerRuntime(HostRuntimeOptions options, IHostNetwork network, ILoggerFactory? logs)
     {
@@ -431,8 +432,7 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
             }
             return;
         }
-        var gate = Gate(id);
-        await gate.WaitAsync().ConfigureAwait(false);
+        using var held = await _gates.EnterAsync(id).ConfigureAwait(false);
         try
         {
             if (guest.Ended || !_guests.TryGetValue(id, out var current) || !ReferenceEquals(current, guest))
@@ -449,10 +449,6 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
         {
             LogGuestRebootFailed(_log, e, id);
         }
-        finally
-        {
-            gate.Release();
-        }
     }
 
     private const int GuestRebootStatus = 128 + 1; // SIGHUP
@@ -463,21 +459,11 @@ public sealed partial class ContainerRuntime : IInstanceRuntime, Stratus.Domain.
 
     public void OnGuestPoweredOff(Action<GuestPoweredOff> handler) => _poweredOff += handler;
 
-    private SemaphoreSlim Gate(string instanceId) => _gates.GetOrAdd(instanceId, _ => new SemaphoreSlim(1, 1));
-
     /// <summary>Runs <paramref name="action"/> for the instance, excluding a guest-initiated reboot at the same time.</summary>
     private async Task Exclusive(string instanceId, Func<Task> action, CancellationToken cancellationToken)
     {
-        var gate = Gate(instanceId);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await action().ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        using var held = await _gates.EnterAsync(instanceId, cancellationToken).ConfigureAwait(false);
+        await action().ConfigureAwait(false);
     }
 
     /// <summary>The PID (on the host) of the instance's init, or null when it runs none.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Stratus.Core;
 using Stratus.Domain.Compute.Events;
 using Stratus.Domain.Compute.InstanceTypes;
 using Stratus.Domain.Ebs;
@@ -64,7 +65,7 @@ internal sealed partial class InstanceLifecycle(
     private static readonly int ReconcileParallelism = Math.Max(4, 4 * Environment.ProcessorCount);
 
     public static readonly TimeSpan TerminatedVisibleFor = TimeSpan.FromHours(1);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly KeyedGate _gates = new();
     private readonly ConcurrentDictionary<Task, bool> _running = new();
     private CancellationToken _stopping;
 
@@ -335,8 +336,7 @@ internal sealed partial class InstanceLifecycle(
     /// <summary>Runs a command now, in turn with the instance's other commands (errors are logged).</summary>
     public async Task RunAsync(LifecycleCommand command)
     {
-        var gate = _locks.GetOrAdd(command.InstanceId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync().ConfigureAwait(false);
+        using var held = await _gates.EnterAsync(command.InstanceId).ConfigureAwait(false);
         try
         {
             await ExecuteAsync(command).ConfigureAwait(false);
@@ -349,11 +349,10 @@ internal sealed partial class InstanceLifecycle(
         {
             logger.LogError(e, "{Action} of {InstanceId} failed", command.Action, command.InstanceId);
         }
-        finally
-        {
-            gate.Release();
-        }
     }
+
+    /// <summary>How many instances have a command running or waiting (what the gates hold).</summary>
+    internal int InstancesInCommand => _gates.Count;
 
     private async Task ExecuteAsync(LifecycleCommand command)
     {
