@@ -155,7 +155,7 @@ serve.SetAction(async (parse, ct) =>
     Directory.CreateDirectory(options.DataDirectory);
     await using var store = SqliteStateStore.Open(new SqliteStoreOptions(options.DatabasePath)
     {
-        FlushDelay = parse.GetValue(syncCommits) ? null : TimeSpan.FromMilliseconds(200),
+        FlushDelay = parse.GetValue(syncCommits) ? null : SqliteStoreOptions.ServerFlushDelay,
     });
     var bootSeconds = parse.GetValue(mockBoot);
     if (bootSeconds is < 0 or > 600)

@@ -87,7 +87,7 @@ internal sealed class SqliteStore : IStateStore, IReleasableCaches
     /// How long the checkpointer waits after a commit before it checkpoints: the commits of that
     /// time go into the database file together, and a page they all changed is written once.
     /// </summary>
-    internal static readonly TimeSpan CheckpointDelay = TimeSpan.FromMilliseconds(200);
+    internal static readonly TimeSpan CheckpointDelay = SqliteStoreOptions.ServerFlushDelay;
 
     /// <summary>Opens the write connection, the database file made (or tightened to) owner-only first.</summary>
     private StoreConnection OpenWriter()

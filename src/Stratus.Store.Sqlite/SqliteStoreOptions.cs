@@ -34,4 +34,10 @@ public sealed record SqliteStoreOptions(string DatabasePath)
     /// of the last delay.
     /// </summary>
     public TimeSpan? FlushDelay { get; init; }
+
+    /// <summary>
+    /// The <see cref="FlushDelay"/> a long-running server uses: the store's background pass waits
+    /// as long after commits to checkpoint them, so one pass both flushes and checkpoints.
+    /// </summary>
+    public static TimeSpan ServerFlushDelay { get; } = TimeSpan.FromMilliseconds(200);
 }
