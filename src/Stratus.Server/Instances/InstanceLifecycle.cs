@@ -351,9 +351,6 @@ internal sealed partial class InstanceLifecycle(
         }
     }
 
-    /// <summary>How many instances have a command running or waiting (what the gates hold).</summary>
-    internal int InstancesInCommand => _gates.Count;
-
     private async Task ExecuteAsync(LifecycleCommand command)
     {
         var ct = _stopping;
