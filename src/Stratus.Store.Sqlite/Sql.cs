@@ -115,10 +115,7 @@ internal static class Sql
     /// <c>(@i0, @d0, @c0, @v0, @s0, @x0)</c>... for id, document, created_at, index_version, version
     /// and the encoded index entries (<see cref="IndexEntryText"/>).
     /// </summary>
-    public static string PutResources(int count) =>
-        "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version, index_entries) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i}, @x{i})"))) +
-        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, index_version = excluded.index_version, version = excluded.version, index_entries = excluded.index_entries";
+    public static string PutResources(int count) => UpsertResources(count, "index_version = excluded.index_version, ");
 
     /// <summary>
     /// <see cref="PutResources"/> for writes that replace only some of the resources' index entries:
@@ -126,10 +123,13 @@ internal static class Sql
     /// the update leaves the <c>index_version</c> index alone — one index entry less rewritten, at a
     /// random place, per resource.
     /// </summary>
-    public static string PutResourcesKeepingIndexVersion(int count) =>
+    public static string PutResourcesKeepingIndexVersion(int count) => UpsertResources(count, "");
+
+    private static string UpsertResources(int count, string indexVersion) =>
         "INSERT INTO resources (account_id, region, type, id, document, created_at, index_version, version, index_entries) VALUES " +
         string.Join(", ", Enumerable.Range(0, count).Select(i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"(@account_id, @region, @type, @i{i}, @d{i}, @c{i}, @v{i}, @s{i}, @x{i})"))) +
-        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, version = excluded.version, index_entries = excluded.index_entries";
+        " ON CONFLICT (account_id, region, type, id) DO UPDATE SET document = excluded.document, created_at = excluded.created_at, " +
+        indexVersion + "version = excluded.version, index_entries = excluded.index_entries";
 
     /// <summary>The encoded index entries of the resources <c>@i0</c>... of one account, region and type.</summary>
     public static string IndexEntriesOf(int count) =>
