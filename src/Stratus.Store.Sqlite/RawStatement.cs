@@ -39,6 +39,17 @@ internal sealed class RawStatement : IDisposable
         return this;
     }
 
+    /// <summary>Binds <c>@prefix0</c>..<c>@prefix(size-1)</c>, repeating the last value to fill the bucket.</summary>
+    public RawStatement BindList(string prefix, IReadOnlyList<string> values, int size)
+    {
+        for (var i = 0; i < size; i++)
+        {
+            Bind("@" + prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), values[Math.Min(i, values.Count - 1)]);
+        }
+
+        return this;
+    }
+
     /// <summary>Runs the statement to its end; returns the rows it changed.</summary>
     public int Execute()
     {
